@@ -1,0 +1,58 @@
+/**
+ * `stax verify`: opens each file, detects (or takes) its format and runs that format's
+ * verifier. Returns one report per file; unreadable files and unknown formats are errors.
+ */
+import { StaxError } from '../errors.js';
+import type { VerifyReport } from '../chain/report.js';
+import { openInput } from '../io/input.js';
+import type { Readable } from 'node:stream';
+import { FORMATS, detectFormat, peek, type FormatId } from './detect.js';
+import { verifyGuardianRegistry, verifyGuardianTrail } from './guardian.js';
+import { verifyStaxDocument, verifyStaxLines, type EntryVisitor } from './stax.js';
+import { verifyTracehoundAudit } from './tracehound.js';
+import { CODEBANK, TRAIL, verifyTrailStax } from './trailstax.js';
+
+export interface VerifyOptions {
+  format?: FormatId;
+  /** The HMAC key for guardian registries, if the caller has one. */
+  hmacKey?: () => Buffer;
+  stdin?: Readable;
+  /** Extra per-entry checks for stax chains (signatures, checkpoints). */
+  staxVisitors?: (file: string) => { visitors: EntryVisitor[]; keyed: boolean };
+}
+
+export function parseFormat(name: string): FormatId {
+  if ((FORMATS as readonly string[]).includes(name)) return name as FormatId;
+  throw new StaxError('USAGE', `unknown format "${name}" (one of: ${FORMATS.join(', ')})`);
+}
+
+export async function verifyFile(path: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const opened = await openInput(path, options.stdin);
+  const { sample, input } = await peek(opened);
+  const format = options.format ?? detectFormat(sample);
+  if (format === null) {
+    const what = sample.trim() === '' ? 'the file is empty' : 'not a chain format stax knows';
+    throw new StaxError('FORMAT_UNKNOWN', `${what} (use --format to force one of: ${FORMATS.join(', ')})`, { file: path });
+  }
+  switch (format) {
+    case 'stax': {
+      const extra = options.staxVisitors?.(path) ?? { visitors: [], keyed: false };
+      const lines = /^\ufeff?\s*\{[^\n]*\}\s*(\n|$)/.test(sample) && !/^\ufeff?\s*\{[^\n]*"entries"\s*:/.test(sample);
+      return lines ? verifyStaxLines(input, extra) : verifyStaxDocument(input, extra);
+    }
+    case 'trailstax-trail':
+      return verifyTrailStax(input, TRAIL);
+    case 'trailstax-codebank':
+      return verifyTrailStax(input, CODEBANK);
+    case 'guardian-trail':
+      return verifyGuardianTrail(input);
+    case 'guardian-registry': {
+      if (options.hmacKey === undefined) {
+        throw new StaxError('KEY_MISSING', 'a guardian registry is signed with HMAC: set STAX_HMAC_KEY or pass --hmac-key-file (there is no default key)', { file: path });
+      }
+      return verifyGuardianRegistry(input, { key: options.hmacKey() });
+    }
+    case 'tracehound-audit':
+      return verifyTracehoundAudit(input);
+  }
+}
