@@ -3,8 +3,10 @@
  * summary, an example, documented exit codes and a man page.
  */
 import type { CommandSpec, GroupSpec } from './command.js';
+import { logCommand } from './commands/log.js';
+import { trailRepairCommand } from './commands/trail.js';
 import { verifyCommand } from './commands/verify.js';
 
-export const commands: CommandSpec[] = [verifyCommand];
+export const commands: CommandSpec[] = [verifyCommand, logCommand, trailRepairCommand];
 
-export const groups: GroupSpec[] = [];
+export const groups: GroupSpec[] = [{ name: 'trail', summary: 'read, export, import and repair trails', manPage: 'stax-trail' }];
