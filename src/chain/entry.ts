@@ -78,6 +78,13 @@ export function serializeEntry(body: EntryBody, sign?: (hash: string) => EntrySi
   return { line, hash, entry };
 }
 
+/** The canonical line of an entry already made (for exports and re-writes). */
+export function entryLine(entry: ChainEntry): string {
+  const canonical = canonicalize(bodyOf(entry));
+  const tail = entry.sig === undefined ? '' : `,"sig":${canonicalize(entry.sig)}`;
+  return `${canonical.slice(0, -1)},"hash":"${entry.hash}"${tail}}`;
+}
+
 export function serializeHeader(header: ChainHeader): string {
   return canonicalize(header);
 }

@@ -4,9 +4,9 @@
  */
 import type { CommandSpec, GroupSpec } from './command.js';
 import { logCommand } from './commands/log.js';
-import { trailRepairCommand } from './commands/trail.js';
+import { trailExportCommand, trailImportCommand, trailRepairCommand, trailShowCommand } from './commands/trail.js';
 import { verifyCommand } from './commands/verify.js';
 
-export const commands: CommandSpec[] = [verifyCommand, logCommand, trailRepairCommand];
+export const commands: CommandSpec[] = [verifyCommand, logCommand, trailShowCommand, trailExportCommand, trailImportCommand, trailRepairCommand];
 
 export const groups: GroupSpec[] = [{ name: 'trail', summary: 'read, export, import and repair trails', manPage: 'stax-trail' }];

@@ -234,3 +234,10 @@ export async function verifyStaxDocument(input: Input, options: StaxVerifyOption
   if (!options.keyed) unkeyedChainLimits(report);
   return { ...report.finish(), origin: checker.header?.origin ?? null, kind: checker.header?.kind ?? null };
 }
+
+/** Picks the JSON Lines or the document form from the first bytes. */
+export function verifyStax(input: Input, sample: string, options: StaxVerifyOptions = {}): Promise<StaxReport> {
+  const firstLine = /^\ufeff?\s*\{[^\n]*\}\s*(\n|$)/.test(sample);
+  const documentForm = /^\ufeff?\s*\{[^\n]*"entries"\s*:/.test(sample);
+  return firstLine && !documentForm ? verifyStaxLines(input, options) : verifyStaxDocument(input, options);
+}

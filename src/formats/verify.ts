@@ -8,7 +8,7 @@ import { openInput } from '../io/input.js';
 import type { Readable } from 'node:stream';
 import { FORMATS, detectFormat, peek, type FormatId } from './detect.js';
 import { verifyGuardianRegistry, verifyGuardianTrail } from './guardian.js';
-import { verifyStaxDocument, verifyStaxLines, type EntryVisitor } from './stax.js';
+import { verifyStax, type EntryVisitor, type StaxReport } from './stax.js';
 import { verifyTracehoundAudit } from './tracehound.js';
 import { CODEBANK, TRAIL, verifyTrailStax } from './trailstax.js';
 
@@ -37,8 +37,7 @@ export async function verifyFile(path: string, options: VerifyOptions = {}): Pro
   switch (format) {
     case 'stax': {
       const extra = options.staxVisitors?.(path) ?? { visitors: [], keyed: false };
-      const lines = /^\ufeff?\s*\{[^\n]*\}\s*(\n|$)/.test(sample) && !/^\ufeff?\s*\{[^\n]*"entries"\s*:/.test(sample);
-      return lines ? verifyStaxLines(input, extra) : verifyStaxDocument(input, extra);
+      return verifyStax(input, sample, extra);
     }
     case 'trailstax-trail':
       return verifyTrailStax(input, TRAIL);
@@ -55,4 +54,16 @@ export async function verifyFile(path: string, options: VerifyOptions = {}): Pro
     case 'tracehound-audit':
       return verifyTracehoundAudit(input);
   }
+}
+
+/** Verifies a file that must be a stax chain, passing every entry to the visitors. */
+export async function verifyStaxFile(path: string, options: { visitors?: EntryVisitor[]; keyed?: boolean; stdin?: Readable } = {}): Promise<StaxReport> {
+  const opened = await openInput(path, options.stdin);
+  const { sample, input } = await peek(opened);
+  const format = detectFormat(sample);
+  if (format !== 'stax') {
+    const what = format === null ? (sample.trim() === '' ? 'the file is empty' : 'not a chain format stax knows') : `a ${format} file, not a stax chain`;
+    throw new StaxError('FORMAT_UNKNOWN', what, { file: path });
+  }
+  return verifyStax(input, sample, options);
 }

@@ -5,7 +5,8 @@
  */
 import { StaxError } from '../errors.js';
 import { JsonParseError, parseJson } from '../json/parse.js';
-import { JsonNumber, toPlain, type JsonValue } from '../json/value.js';
+import { findInexactNumber } from '../json/exact.js';
+import { toPlain, type JsonValue } from '../json/value.js';
 
 export function parsePayload(text: string, source: string): unknown {
   let value: JsonValue;
@@ -20,27 +21,4 @@ export function parsePayload(text: string, source: string): unknown {
     throw new StaxError('INPUT_INVALID', `the payload number ${inexact} cannot be stored exactly (beyond 2^53 or out of range); write it as a string`, { file: source });
   }
   return toPlain(value);
-}
-
-function findInexactNumber(v: JsonValue): string | null {
-  if (v instanceof JsonNumber) {
-    const n = v.toNumber();
-    if (!Number.isFinite(n)) return v.raw;
-    if (v.isInteger && !Number.isSafeInteger(n)) return v.raw;
-    return null;
-  }
-  if (Array.isArray(v)) {
-    for (const item of v) {
-      const bad = findInexactNumber(item);
-      if (bad !== null) return bad;
-    }
-    return null;
-  }
-  if (v instanceof Map) {
-    for (const item of v.values()) {
-      const bad = findInexactNumber(item);
-      if (bad !== null) return bad;
-    }
-  }
-  return null;
 }
