@@ -34,6 +34,10 @@ export type ProblemCode =
   | 'REWRITTEN'
   /** The checkpoint is for another log (origin differs). */
   | 'CHECKPOINT_MISMATCH'
+  /** Two signed checkpoints of one log disagree: the log showed two histories. */
+  | 'FORK'
+  /** A proof does not lead to the signed root. */
+  | 'BAD_PROOF'
   /** Lines that are not entries (blank lines, BOM, CRLF) that a writer of ours never makes. */
   | 'NOT_CANONICAL';
 

@@ -19,6 +19,7 @@ export const logCommand: CommandSpec = {
     { flags: '--actor <id>', description: 'who acted (default: $STAX_ACTOR, else the user name)' },
     { flags: '--session <id>', description: 'a session id to group entries' },
     { flags: '--origin <name>', description: 'origin for a new trail, as in checkpoints: example.com/agents/recon' },
+    { flags: '--key <key>', description: 'sign the entry with this private key (file or key name; default: $STAX_SIGNING_KEY); the actor defaults to the key name' },
     { flags: '--no-fsync', description: 'do not wait for the disk (faster; an append may be lost in a power cut)' },
   ],
   examples: [
@@ -35,12 +36,14 @@ export const logCommand: CommandSpec = {
     const { io } = ctx;
     const trail = options.trail === undefined ? defaultTrailPath(io.cwd) : resolve(io.cwd, options.trail as string);
     const payload = await readPayload(options, ctx, parsePayload);
+    const signer = await loadSigner(options, ctx);
     const writer = new ChainWriter(trail, {
       create: { kind: 'trail', origin: (options.origin as string | undefined) ?? defaultOrigin(io.cwd, 'trail') },
       durability: options.fsync === false ? 'none' : 'fsync',
+      sign: signer?.sign,
     });
     const entry = await writer.append({
-      actor: (options.actor as string | undefined) ?? defaultActor(io.env),
+      actor: (options.actor as string | undefined) ?? signer?.name ?? defaultActor(io.env),
       action: action!,
       payload,
       session: options.session as string | undefined,
@@ -75,3 +78,13 @@ async function readPayload(options: Record<string, unknown>, ctx: RunContext, pa
   return text.trim() === '' ? null : parse(text, 'stdin');
 }
 
+
+/** The entry signer when a key is configured: --key, else $STAX_SIGNING_KEY. */
+async function loadSigner(options: Record<string, unknown>, ctx: RunContext): Promise<{ name: string; sign: ReturnType<typeof import('../../trail/sign.js').entrySigner> } | undefined> {
+  const key = (options.key as string | undefined) ?? ctx.io.env.STAX_SIGNING_KEY;
+  if (key === undefined || key === '') return undefined;
+  const store = await import('../../keys/store.js');
+  const { entrySigner } = await import('../../trail/sign.js');
+  const signer = store.loadSigner(store.resolveKeyFile(key, ctx.io.env, ctx.io.cwd));
+  return { name: signer.name, sign: entrySigner(signer) };
+}
