@@ -11,10 +11,7 @@ export function findDuplicateKey(text: string): string | null {
     parseJson(text, { duplicateKeys: 'error', allowNonFinite: true });
     return null;
   } catch (err) {
-    if (err instanceof JsonParseError && err.code === 'DUPLICATE_KEY') {
-      const m = /duplicate key "((?:[^"\\]|\\.)*)"/.exec(err.message);
-      return m?.[1] ?? '?';
-    }
+    if (err instanceof JsonParseError && err.code === 'DUPLICATE_KEY') return err.key ?? '';
     return null;
   }
 }

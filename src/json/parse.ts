@@ -3,8 +3,9 @@
  * its source token; objects are Maps in source order. The parser is iterative, with its
  * own stack, so hostile nesting ends in a TOO_DEEP error instead of a stack overflow.
  *
- * It runs over whole audit logs, so the hot paths work on char codes: whitespace and
- * number scans are plain loops, and a string without escapes is one slice.
+ * It runs over whole audit logs, so the hot paths avoid per-character work where they
+ * can: a string without escapes is found by native searches and taken as one slice, keys
+ * are interned, and the remaining scans are charCodeAt loops.
  */
 import { JsonNumber, type JsonObject, type JsonValue } from './value.js';
 
@@ -28,14 +29,17 @@ export class JsonParseError extends Error {
   readonly line: number;
   /** 1-based, in UTF-16 code units. */
   readonly column: number;
+  /** For DUPLICATE_KEY, the repeated key in full (the message shows it shortened and escaped). */
+  readonly key: string | undefined;
 
-  constructor(code: JsonParseErrorCode, problem: string, text: string, offset: number) {
+  constructor(code: JsonParseErrorCode, problem: string, text: string, offset: number, key?: string) {
     const { line, column } = lineAndColumn(text, offset);
     super(`${problem} at line ${line} column ${column}`);
     this.code = code;
     this.offset = offset;
     this.line = line;
     this.column = column;
+    this.key = key;
   }
 }
 
@@ -91,6 +95,8 @@ class Parser {
   private readonly lastKeyWins: boolean;
   private readonly maxDepth: number;
   private pos = 0;
+  /** Where the next backslash or control character is, from the last search on; `end` when none. */
+  private nextSpecial = -1;
 
   constructor(text: string, options: ParseOptions) {
     this.text = text;
@@ -182,9 +188,9 @@ class Parser {
   private readKey(map: JsonObject, keys: string[], depth: number): void {
     const at = this.pos;
     if (this.text.charCodeAt(at) !== QUOTE) this.unexpected();
-    const key = this.readString();
+    const key = this.readString(true);
     if (!this.lastKeyWins && map.has(key)) {
-      throw new JsonParseError('DUPLICATE_KEY', `duplicate key ${JSON.stringify(key)}`, this.text, at);
+      throw new JsonParseError('DUPLICATE_KEY', `duplicate key ${quote(key)}`, this.text, at, key);
     }
     keys[depth] = key;
     this.skipWhitespace();
@@ -201,31 +207,29 @@ class Parser {
     this.pos = pos;
   }
 
-  /** pos is at the opening quote. */
-  private readString(): string {
+  /** pos is at the opening quote. Keys are interned: see `KEYS`. */
+  private readString(isKey = false): string {
     const text = this.text;
-    const end = this.end;
     const start = this.pos + 1;
-    let pos = start;
-    while (pos < end) {
-      const c = text.charCodeAt(pos);
-      if (c === QUOTE) {
-        this.pos = pos + 1;
-        return text.slice(start, pos);
+    // Native searches beat a charCodeAt loop several times over: find the closing quote,
+    // and take the string as one slice if no backslash or control character comes first.
+    const close = text.indexOf('"', start);
+    if (close !== -1) {
+      if (this.nextSpecial < start) this.nextSpecial = findSpecial(text, start);
+      if (close < this.nextSpecial) {
+        this.pos = close + 1;
+        return isKey ? internKey(text, start, close) : text.slice(start, close);
       }
-      if (c === BACKSLASH) return this.readEscapedString(start, pos);
-      if (c < SPACE) this.controlCharacter(pos);
-      pos++;
     }
-    return this.unterminated(start - 1);
+    return this.readEscapedString(start);
   }
 
-  /** The slow path, from the first backslash: copies runs between escapes in one slice each. */
-  private readEscapedString(start: number, backslash: number): string {
+  /** The slow path: decodes escapes, copying the runs between them one slice each. */
+  private readEscapedString(start: number): string {
     const text = this.text;
     const end = this.end;
-    let out = text.slice(start, backslash);
-    let pos = backslash;
+    let out = '';
+    let pos = start;
     let runStart = pos;
     while (pos < end) {
       const c = text.charCodeAt(pos);
@@ -384,6 +388,32 @@ class Parser {
   }
 }
 
+/**
+ * Recently seen short keys. Log entries repeat the same keys thousands of times; handing
+ * out one string object per key saves an allocation and lets Map reuse the string's
+ * cached hash. A slot holds the last key that hashed to it, so the cache stays small.
+ * Only keys shorter than V8's 13-character minimum for sliced strings are kept: those are
+ * copies, so the cache never pins a whole source document in memory.
+ */
+const KEYS: Array<string | undefined> = new Array(512).fill(undefined);
+const KEY_MAX_LENGTH = 12;
+
+function internKey(text: string, start: number, end: number): string {
+  const length = end - start;
+  if (length === 0 || length > KEY_MAX_LENGTH) return text.slice(start, end);
+  const slot = (length * 31 + text.charCodeAt(start) * 7 + text.charCodeAt(end - 1) * 3 + text.charCodeAt(start + (length >> 1))) & 511;
+  const cached = KEYS[slot];
+  if (cached !== undefined && cached.length === length && text.startsWith(cached, start)) return cached;
+  return (KEYS[slot] = text.slice(start, end));
+}
+
+const SPECIAL = /[\\\x00-\x1f]/g;
+
+function findSpecial(text: string, from: number): number {
+  SPECIAL.lastIndex = from;
+  return SPECIAL.test(text) ? SPECIAL.lastIndex - 1 : text.length;
+}
+
 function hexDigit(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   const lower = c | 0x20;
@@ -397,7 +427,8 @@ function describe(c: number): string {
   return `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
-/** Quotes a slice of source for a message, escaping anything unprintable. */
+/** Quotes text from the input for a one-line message: short, and only printable ASCII. */
 function quote(s: string): string {
-  return JSON.stringify(s).replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const shown = s.length > 40 ? s.slice(0, 40) + '...' : s;
+  return JSON.stringify(shown).replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

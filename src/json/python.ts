@@ -18,9 +18,14 @@ export interface PythonDumpsOptions {
   separators: 'compact' | 'default';
 }
 
+/**
+ * Recursive, like Python's encoder, which stops with RecursionError near 1000 levels: a
+ * value from parseJson's default maxDepth is fine, one nested tens of thousands deep is not.
+ */
 export function pythonDumps(v: JsonValue, options: PythonDumpsOptions): string {
-  const compact = options.separators === 'compact';
-  return dump(v, compact ? ',' : ', ', compact ? ':' : ': ');
+  const w = new Writer(options);
+  w.value(v);
+  return w.out;
 }
 
 /**
@@ -29,46 +34,123 @@ export function pythonDumps(v: JsonValue, options: PythonDumpsOptions): string {
  * that a log writer hashed, without building a new Map.
  */
 export function pythonDumpsFields(obj: JsonObject, fields: readonly string[], options: PythonDumpsOptions): string {
-  const compact = options.separators === 'compact';
-  const present = fields.filter((k, i) => obj.has(k) && fields.indexOf(k) === i);
-  return dumpObject(obj, sortKeys(present), compact ? ',' : ', ', compact ? ':' : ': ');
-}
-
-function dump(v: JsonValue, itemSep: string, keySep: string): string {
-  if (typeof v === 'string') return quote(v);
-  if (v instanceof JsonNumber) return numberRepr(v);
-  if (v === null) return 'null';
-  if (v === true) return 'true';
-  if (v === false) return 'false';
-  if (Array.isArray(v)) {
-    if (v.length === 0) return '[]';
-    let out = '[' + dump(v[0]!, itemSep, keySep);
-    for (let i = 1; i < v.length; i++) out += itemSep + dump(v[i]!, itemSep, keySep);
-    return out + ']';
+  const present: KeyInfo[] = [];
+  for (const k of fields) {
+    if (obj.has(k)) {
+      const info = keyInfo(k);
+      if (!present.includes(info)) present.push(info);
+    }
   }
-  return dumpObject(v, sortKeys(Array.from(v.keys())), itemSep, keySep);
+  const w = new Writer(options);
+  w.members(obj, present);
+  return w.out;
 }
 
-function dumpObject(obj: JsonObject, sortedKeys: readonly string[], itemSep: string, keySep: string): string {
-  if (sortedKeys.length === 0) return '{}';
-  let out = '{';
-  for (let i = 0; i < sortedKeys.length; i++) {
-    const k = sortedKeys[i]!;
-    if (i > 0) out += itemSep;
-    out += quote(k) + keySep + dump(obj.get(k)!, itemSep, keySep);
+class Writer {
+  out = '';
+  private readonly itemSep: string;
+  private readonly keySep: string;
+
+  constructor(options: PythonDumpsOptions) {
+    const compact = options.separators === 'compact';
+    this.itemSep = compact ? ',' : ', ';
+    this.keySep = compact ? ':' : ': ';
   }
-  return out + '}';
+
+  value(v: JsonValue): void {
+    if (typeof v === 'string') {
+      this.out += quote(v);
+    } else if (v instanceof JsonNumber) {
+      this.out += numberRepr(v);
+    } else if (v === null) {
+      this.out += 'null';
+    } else if (v === true) {
+      this.out += 'true';
+    } else if (v === false) {
+      this.out += 'false';
+    } else if (Array.isArray(v)) {
+      if (v.length === 0) {
+        this.out += '[]';
+        return;
+      }
+      this.out += '[';
+      this.value(v[0]!);
+      for (let i = 1; i < v.length; i++) {
+        this.out += this.itemSep;
+        this.value(v[i]!);
+      }
+      this.out += ']';
+    } else {
+      const keys: KeyInfo[] = [];
+      for (const k of v.keys()) keys.push(keyInfo(k));
+      this.members(v, keys);
+    }
+  }
+
+  /** Writes `obj` as a dict of the given keys, which it sorts in place. */
+  members(obj: JsonObject, keys: KeyInfo[]): void {
+    if (keys.length === 0) {
+      this.out += '{}';
+      return;
+    }
+    sortKeys(keys);
+    this.out += '{';
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      if (i > 0) this.out += this.itemSep;
+      this.out += key.quoted + this.keySep;
+      this.value(obj.get(key.key)!);
+    }
+    this.out += '}';
+  }
 }
 
-// Without surrogates UTF-16 order is code point order, and the native comparison is fastest.
+/** What sorting and writing a key needs, computed once per distinct key. */
+interface KeyInfo {
+  readonly key: string;
+  readonly quoted: string;
+  /** Only keys with surrogates sort differently by code point than by UTF-16 unit. */
+  readonly surrogates: boolean;
+}
+
+// Log entries repeat a few keys endlessly. Bounded against hostile input, and only short
+// keys, which are copies rather than slices that could pin a whole parsed document.
+const KEY_INFO = new Map<string, KeyInfo>();
+const KEY_INFO_MAX = 4096;
+const KEY_INFO_MAX_LENGTH = 12;
 const SURROGATE = /[\ud800-\udfff]/;
 
-/** Sorts in place by code point, as Python sorts str. */
-function sortKeys(keys: string[]): string[] {
-  for (const k of keys) {
-    if (SURROGATE.test(k)) return keys.sort(compareCodePoints);
+function keyInfo(key: string): KeyInfo {
+  let info = KEY_INFO.get(key);
+  if (info === undefined) {
+    info = { key, quoted: quote(key), surrogates: SURROGATE.test(key) };
+    if (key.length <= KEY_INFO_MAX_LENGTH) {
+      if (KEY_INFO.size >= KEY_INFO_MAX) KEY_INFO.clear();
+      KEY_INFO.set(key, info);
+    }
   }
-  return keys.sort();
+  return info;
+}
+
+/** Sorts in place by code point, as Python sorts str. */
+function sortKeys(keys: KeyInfo[]): void {
+  let byCodePoint = false;
+  for (const k of keys) byCodePoint ||= k.surrogates;
+  if (keys.length > 16) {
+    keys.sort(byCodePoint ? (a, b) => compareCodePoints(a.key, b.key) : (a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return;
+  }
+  // Insertion sort: faster than Array#sort for the small objects of log entries, and
+  // linear when the writer already sorted its keys.
+  for (let i = 1; i < keys.length; i++) {
+    const item = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && (byCodePoint ? compareCodePoints(keys[j]!.key, item.key) > 0 : keys[j]!.key > item.key)) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = item;
+  }
 }
 
 /**
@@ -132,9 +214,11 @@ function shortestDigits(abs: number): { digits: string; exponent: number } {
 // Printable ASCII other than '"' and '\': copied as is.
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
-const ESCAPES: string[] = [];
+// How each UTF-16 code unit is written inside a string; non-ASCII entries are made on first
+// use, since text outside ASCII tends to repeat its characters.
+const ESCAPES: Array<string | undefined> = new Array(0x10000);
 for (let c = 0; c < 0x80; c++) {
-  ESCAPES.push(c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : unicodeEscape(c));
+  ESCAPES[c] = c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : unicodeEscape(c);
 }
 ESCAPES[0x22] = '\\"';
 ESCAPES[0x5c] = '\\\\';
@@ -157,7 +241,7 @@ function quote(s: string): string {
     const c = s.charCodeAt(i);
     if (c >= 0x20 && c < 0x7f && c !== 0x22 && c !== 0x5c) continue;
     if (i > runStart) out += s.slice(runStart, i);
-    out += c < 0x80 ? ESCAPES[c]! : unicodeEscape(c);
+    out += ESCAPES[c] ?? (ESCAPES[c] = unicodeEscape(c));
     runStart = i + 1;
   }
   if (runStart < s.length) out += s.slice(runStart);

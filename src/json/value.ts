@@ -55,6 +55,7 @@ export class JsonNumber {
 /**
  * Converts to ordinary JS values: numbers become doubles (precision beyond 2^53 is lost),
  * objects become plain objects whose keys are all own data properties, `__proto__` too.
+ * Recursive: fine at parseJson's default maxDepth (1000), not for values thousands deep.
  */
 export function toPlain(v: JsonValue): unknown {
   if (v === null || typeof v !== 'object') return v;
