@@ -15,6 +15,8 @@ export interface Outcome<R = unknown> {
   exitCode: ExitCode;
   /** Human rendering of the result. */
   render(result: R, ui: Ui): void;
+  /** Print the `--json` result on one line: the command streamed JSON Lines before it. */
+  jsonLines?: boolean;
 }
 
 export interface RunContext {

@@ -26,7 +26,7 @@ export async function main(io: Io): Promise<ExitCode> {
   const got = built.outcome();
   if (got === undefined) return Exit.USAGE;
   const { outcome, json } = got;
-  if (json) io.stdout.write(JSON.stringify(outcome.result, null, 2) + '\n');
+  if (json) io.stdout.write(JSON.stringify(outcome.result, null, outcome.jsonLines === true ? undefined : 2) + '\n');
   else outcome.render(outcome.result, ui);
   return outcome.exitCode;
 }

@@ -4,6 +4,7 @@
  */
 import type { CommandSpec, GroupSpec } from './command.js';
 import { checkpointCommand, proveCommand, verifyProofCommand } from './commands/checkpoint.js';
+import { bundleCommand, inspectCommand, statsCommand, watchCommand } from './commands/evidence.js';
 import { keyGenerateCommand, keyListCommand, keyShowCommand } from './commands/key.js';
 import { logCommand } from './commands/log.js';
 import { trailExportCommand, trailImportCommand, trailRepairCommand, trailShowCommand } from './commands/trail.js';
@@ -22,6 +23,10 @@ export const commands: CommandSpec[] = [
   checkpointCommand,
   proveCommand,
   verifyProofCommand,
+  inspectCommand,
+  statsCommand,
+  watchCommand,
+  bundleCommand,
 ];
 
 export const groups: GroupSpec[] = [

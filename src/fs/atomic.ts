@@ -1,9 +1,10 @@
 /**
  * Writes a whole file atomically: to a temporary file in the same folder, synced, then
- * renamed over the target. Readers see the old file or the new one, never half of either,
- * and a crash leaves the old file intact.
+ * moved into place. Readers see the old file or the new one, never half of either, and a
+ * crash leaves the old file intact. Without `overwrite`, the move is link(2), which fails
+ * if the target appeared meanwhile, so an existing file is never clobbered.
  */
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { StaxError, fileError } from '../errors.js';
 
@@ -22,6 +23,8 @@ export class AtomicFile {
     readonly path: string,
     private readonly options: AtomicOptions = {},
   ) {
+    // Fail before any work when the target is there already; link(2) below still catches
+    // a file that appears while this one is being written.
     if (!options.overwrite && existsSync(path)) {
       throw new StaxError('USAGE', 'already exists; pass --force to replace it', { file: path });
     }
@@ -49,13 +52,17 @@ export class AtomicFile {
       fsyncSync(this.fd);
       closeSync(this.fd);
       this.closed = true;
-      if (!this.options.overwrite && existsSync(this.path)) {
-        throw new StaxError('USAGE', 'appeared while writing; not replaced (pass --force to replace it)', { file: this.path });
+      if (this.options.overwrite) {
+        renameSync(this.tmp, this.path);
+      } else {
+        placeWithoutClobbering(this.tmp, this.path);
       }
-      renameSync(this.tmp, this.path);
+      syncFolder(dirname(this.path));
     } catch (err) {
       this.abort();
-      if (err instanceof StaxError) throw err;
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new StaxError('USAGE', 'already exists; pass --force to replace it', { file: this.path });
+      }
       throw fileError(this.path, err, 'write');
     }
   }
@@ -72,8 +79,35 @@ export class AtomicFile {
     try {
       unlinkSync(this.tmp);
     } catch {
-      // never created or already renamed
+      // never created or already moved
     }
+  }
+}
+
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'ENOSYS', 'EOPNOTSUPP']);
+
+function placeWithoutClobbering(tmp: string, path: string): void {
+  try {
+    linkSync(tmp, path);
+    unlinkSync(tmp);
+  } catch (err) {
+    // Some file systems (FAT, some network mounts) have no hard links: check, then rename.
+    if (!NO_HARD_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    if (existsSync(path)) throw Object.assign(new Error('exists'), { code: 'EEXIST' });
+    renameSync(tmp, path);
+  }
+}
+
+/** The rename is durable only once the folder's entry is synced. */
+function syncFolder(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some file systems refuse to sync a folder; the data itself is already synced.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
