@@ -11,7 +11,7 @@
  * - A torn last line (a writer killed mid-write) is never appended after: the writer
  *   refuses until `stax trail repair` has removed exactly the torn bytes.
  */
-import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StaxError, fileError } from '../errors.js';
 import {
@@ -119,7 +119,9 @@ export class ChainWriter {
     let fd: number | undefined;
     try {
       try {
-        fd = openSync(this.path, this.options.create ? 'a+' : 'r+');
+        // Always O_APPEND: every write lands at the end, whoever else grew the file. Without
+        // `create`, a missing file is an error rather than a new chain.
+        fd = openSync(this.path, constants.O_RDWR | constants.O_APPEND | (this.options.create ? constants.O_CREAT : 0), 0o644);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
           throw new StaxError('FILE_NOT_FOUND', 'no such chain file (create it by appending with a header)', { file: this.path, cause: err });

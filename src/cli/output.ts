@@ -78,7 +78,8 @@ function renderTable(head: string[], rows: string[][], color: boolean, options: 
   TableClass ??= require('cli-table3') as TableCtor;
   const table = new TableClass({
     head,
-    colAligns: options.align,
+    // cli-table3 cannot take an explicit undefined here.
+    ...(options.align === undefined ? {} : { colAligns: options.align }),
     style: { head: color ? ['bold'] : [], border: color ? ['grey'] : [], compact: false },
     chars: color
       ? undefined

@@ -72,7 +72,7 @@ export function buildProgram(io: Io, ui: Ui, version: string, commands: CommandS
     const cmd = parent
       .command(path[path.length - 1]!)
       .summary(spec.summary)
-      .description(spec.description ?? spec.summary)
+      .description(spec.description === undefined ? spec.summary : `${spec.summary}\n\n${spec.description}`)
       .helpOption('-h, --help', 'show help')
       .configureOutput(output)
       .exitOverride();

@@ -133,10 +133,23 @@ export function listKeys(env: Record<string, string | undefined>): { dir: string
   const dir = keyDir(env);
   if (!existsSync(dir)) return { dir, keys: [] };
   const keys: KeyListing[] = [];
-  for (const name of readdirSync(dir).sort()) {
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch (err) {
+    throw fileError(dir, err);
+  }
+  for (const name of names) {
     if (!name.endsWith('.key')) continue;
     const file = join(dir, name);
-    const mode = statSync(file).mode & 0o777;
+    let mode: number;
+    try {
+      mode = statSync(file).mode & 0o777;
+    } catch (err) {
+      // A dangling link or a file removed meanwhile: list it as a problem, do not stop.
+      keys.push({ name: name.slice(0, -4), keyId: '', verifierKey: null, file, mode: '', secure: false, problem: fileError(file, err).message });
+      continue;
+    }
     const listing: KeyListing = { name: name.slice(0, -4), keyId: '', verifierKey: null, file, mode: mode.toString(8).padStart(3, '0'), secure: (mode & 0o077) === 0, problem: null };
     try {
       assertPrivateFile(file);

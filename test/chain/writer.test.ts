@@ -66,6 +66,16 @@ describe('ChainWriter', () => {
     expect(readFileSync(file).equals(before)).toBe(true);
   });
 
+  it('appends at the end when it opens an existing chain without create', async () => {
+    const file = join(tmp.path, 'existing.jsonl');
+    await new ChainWriter(file, { create: { kind: 'trail', origin: 'test.example/e' } }).append({ actor: 'a', action: 'one' });
+    const before = readFileSync(file, 'utf8');
+    await new ChainWriter(file).append({ actor: 'a', action: 'two' });
+    const after = readFileSync(file, 'utf8');
+    expect(after.startsWith(before)).toBe(true);
+    expect((await verifyFile(file)).entries).toBe(2);
+  });
+
   it('refuses to append to a file that is not a stax chain', async () => {
     const file = join(tmp.path, 'other.json');
     writeFileSync(file, '{"hello":"world"}\n');
@@ -100,8 +110,11 @@ describe('ChainWriter', () => {
     for (let trial = 0; trial < 12; trial++) {
       const child = spawn(process.execPath, [DRIVER, file, '100000', `kill-${trial}`, trial % 2 === 0 ? 'each' : 'batch'], { stdio: ['ignore', 'pipe', 'ignore'] });
       let out = '';
+      // Kill only once the child is appending (a loaded machine may take long to start Node).
+      const started = new Promise((r) => child.stdout.once('data', r));
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      await new Promise((r) => setTimeout(r, 150 + ((trial * 37) % 200)));
+      await started;
+      await new Promise((r) => setTimeout(r, 5 + ((trial * 37) % 120)));
       child.kill('SIGKILL');
       await new Promise((r) => child.on('close', r));
       // Only complete lines were acknowledged.

@@ -41,7 +41,7 @@ export const keyListCommand: CommandSpec = {
   summary: 'list the signing keys in the key folder',
   description: 'Lists the private keys in the key folder with their verifier keys and whether their file permissions are safe. Private key material is never printed.',
   examples: [{ cmd: 'key list', says: 'names, key ids and permission state' }],
-  exitCodes: { 0: 'listed; every key file is private', 1: 'a key file is readable by group or others, or unreadable' },
+  exitCodes: { 0: 'listed; every key file is private', 1: 'a key file is readable by group or others, or unreadable', 2: 'the key folder cannot be read' },
   manPage: 'stax-key',
   async run(_args, _options, ctx) {
     const { listKeys } = await import('../../keys/store.js');

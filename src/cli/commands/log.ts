@@ -25,7 +25,7 @@ export const logCommand: CommandSpec = {
   examples: [
     { cmd: `log session.start --payload '{"target":"example.com"}'`, says: 'append an entry to .stax/trail.jsonl' },
     { cmd: 'log deploy --actor ci --trail audit/trail.jsonl --payload-file deploy.json', says: 'append to a chosen trail' },
-    { cmd: `echo '{"rows": 42}' | stax log db.export --json`, says: 'payload from stdin; print the new entry as JSON' },
+    { cmd: 'log db.export --json < export-summary.json', says: 'payload from stdin; print the new entry as JSON' },
   ],
   exitCodes: { 0: 'the entry was appended', 2: 'bad payload, unreadable or torn trail, or lock timeout' },
   manPage: 'stax-log',
