@@ -47,6 +47,8 @@ export function buildProgram(io: Io, ui: Ui, version: string, commands: CommandS
     .showSuggestionAfterError(true)
     .configureOutput(output)
     .exitOverride()
+    // Lets `stax npm install -D x` hand npm's own options to npm.
+    .enablePositionalOptions()
     .addHelpText('after', `\nExit codes: 0 ${EXIT_WORDS[0]}, 1 ${EXIT_WORDS[1]}, 2 ${EXIT_WORDS[2]}.\nRun '${io.programName} <command> --help' for a command's options and examples.`);
 
   const parents = new Map<string, Command>([['', program]]);

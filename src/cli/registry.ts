@@ -8,6 +8,7 @@ import { codeCommands, codeGroup } from './commands/code.js';
 import { checkpointCommand, proveCommand, verifyProofCommand } from './commands/checkpoint.js';
 import { bundleCommand, inspectCommand, statsCommand, watchCommand } from './commands/evidence.js';
 import { allowlistShowCommand, allowlistSignCommand, allowlistVerifyCommand, approveCommand, checkCommand, revokeCommand } from './commands/guard.js';
+import { hookCommands, hookGroup, npmCommand } from './commands/hook.js';
 import { keyGenerateCommand, keyListCommand, keyShowCommand } from './commands/key.js';
 import { logCommand } from './commands/log.js';
 import { completionCommand, doctorCommand } from './commands/meta.js';
@@ -39,6 +40,8 @@ export const commands: CommandSpec[] = [
   allowlistVerifyCommand,
   allowlistSignCommand,
   checkCommand,
+  ...hookCommands,
+  npmCommand,
   completionCommand,
   doctorCommand,
 ];
@@ -48,4 +51,5 @@ export const groups: GroupSpec[] = [
   { name: 'key', summary: 'create and inspect Ed25519 signing keys', manPage: 'stax-key' },
   codeGroup,
   { name: 'allowlist', summary: 'show, verify and re-sign the install allowlist', manPage: 'stax-allowlist' },
+  hookGroup,
 ];

@@ -53,7 +53,7 @@ export interface InstallCheckPayload {
   allowed: boolean;
   blocked: Array<{ name: string; version: string; codes: string[] }>;
   failOpen: boolean;
-  /** Under --fail-open only: the failure that would have stopped the install. */
+  /** The failure that kept the check from running: under --fail-open it let the install go on, otherwise it blocked it. */
   error?: { code: string; message: string };
 }
 
