@@ -147,6 +147,7 @@ export class ChainWriter {
       const lines: string[] = [];
       const written: ChainEntry[] = [];
       for (const e of entries) {
+        checkNewEntry(e, this.path);
         const body: EntryBody = { ...e.extra, seq: ++seq, ts: e.ts ?? new Date().toISOString(), actor: e.actor, action: e.action, payload: e.payload ?? null, prev };
         if (e.session !== undefined) body.session = e.session;
         const sign = this.options.sign;
@@ -173,6 +174,17 @@ export class ChainWriter {
   /** Waits for every pending append. */
   async close(): Promise<void> {
     while (this.flushing !== null) await this.flushing;
+  }
+}
+
+/** Refuses what the verifier would then reject: such an entry would spoil the chain for good. */
+function checkNewEntry(e: NewEntry, path: string): void {
+  if (typeof e.actor !== 'string' || e.actor === '') throw new StaxError('USAGE', 'an entry needs a non-empty actor', { file: path });
+  if (typeof e.action !== 'string' || e.action === '') throw new StaxError('USAGE', 'an entry needs a non-empty action', { file: path });
+  for (const key of Object.keys(e.extra ?? {})) {
+    if (['seq', 'ts', 'actor', 'action', 'payload', 'prev', 'session', 'hash', 'sig'].includes(key)) {
+      throw new StaxError('USAGE', `"${key}" is an entry field of its own, not an extra field`, { file: path });
+    }
   }
 }
 

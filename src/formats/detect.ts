@@ -62,8 +62,13 @@ export function detectFormat(sample: string): FormatId | null {
     }
   }
 
-  const keys = topLevelKeys(text);
+  const { keys, firstValue } = topLevel(text);
   const has = (k: string): boolean => keys.has(k);
+  // A registry is keyed by package names, any of which could look like a field name
+  // ("commits", "entries"): recognize it by its values first.
+  if (firstValue !== null && /"package"\s*:/.test(firstValue) && /"signature"\s*:/.test(firstValue) && !has('trailstax_version') && !has('codebank_version')) {
+    return 'guardian-registry';
+  }
   if (has('format') && /"format"\s*:\s*"stax-chain"/.test(text)) return 'stax';
   if (has('trailstax_version') || (has('entries') && (has('session_id') || has('tail_hash')))) return 'trailstax-trail';
   if (has('codebank_version') || has('commits')) return 'trailstax-codebank';
@@ -73,18 +78,22 @@ export function detectFormat(sample: string): FormatId | null {
   return null;
 }
 
-function topLevelKeys(text: string): Set<string> {
+function topLevel(text: string): { keys: Set<string>; firstValue: string | null } {
   const keys = new Set<string>();
+  let firstValue: string | null = null;
   const splitter = new DocumentSplitter({ file: '', arrays: new Set(['entries', 'commits']), maxPieceChars: SAMPLE_BYTES * 2 });
   try {
     for (const ev of splitter.feed(text)) {
-      if (ev.kind === 'member') keys.add(ev.key);
+      if (ev.kind === 'member') {
+        keys.add(ev.key);
+        if (firstValue === null && ev.text.startsWith('{')) firstValue = ev.text;
+      }
       if (ev.kind === 'element' || ev.kind === 'arrayEnd') if (ev.key !== null) keys.add(ev.key);
     }
   } catch {
     // The sample may end mid-document or be broken; the keys seen so far still count.
   }
-  return keys;
+  return { keys, firstValue };
 }
 
 function tryParse(text: string): unknown {

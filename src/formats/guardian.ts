@@ -53,7 +53,9 @@ export async function verifyGuardianTrail(input: Input): Promise<VerifyReport> {
 
 function parseEntry(report: ReportBuilder, index: number, text: string, line: number, torn: boolean, badUtf8: boolean): JsonObject | null {
   if (badUtf8) {
-    report.problem(index, 'MALFORMED', `line ${index} is not valid UTF-8`, line);
+    // A writer killed inside a multi-byte character leaves bad UTF-8 at the very end.
+    if (torn) report.problem(index, 'TORN_TAIL', `the last line is an incomplete write (no newline, cut inside a character)`, line);
+    else report.problem(index, 'MALFORMED', `line ${index} is not valid UTF-8`, line);
     return null;
   }
   let value: JsonValue;
@@ -78,15 +80,22 @@ export interface RegistryOptions {
 
 export async function verifyGuardianRegistry(input: Input, options: RegistryOptions): Promise<VerifyReport> {
   const report = new ReportBuilder(input.path, 'guardian-registry');
+  const names = new Set<string>();
   for await (const batch of readJsonDocument(input.chunks, { file: input.path, arrays: new Set(), maxPieceChars: MAX_ENTRY })) {
     for (const ev of batch) {
       if (ev.kind === 'start') {
         if (ev.container !== 'object') report.problem(null, 'MALFORMED', 'the registry must be a JSON object keyed by package name');
         continue;
       }
+      if (ev.kind === 'bom') report.note('the file starts with a UTF-8 byte order mark; it was ignored');
       if (ev.kind !== 'member') continue;
       const index = report.entries++;
       const name = ev.key;
+      if (names.has(name)) {
+        // Python's json.load keeps the last entry of a repeated name, other readers the first.
+        report.problem(index, 'DUPLICATE_KEY', `"${name}" is filed twice; readers disagree on which approval counts`, ev.line);
+      }
+      names.add(name);
       let value: JsonValue;
       try {
         value = parseJson(ev.text, { allowNonFinite: true, duplicateKeys: 'error' });

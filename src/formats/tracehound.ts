@@ -38,6 +38,7 @@ export async function verifyTracehoundAudit(input: Input, visit?: AuditRecordVis
         if (ev.container !== 'array') report.problem(null, 'MALFORMED', 'a Tracehound audit chain export is a JSON array of records');
         continue;
       }
+      if (ev.kind === 'bom') report.note('the file starts with a UTF-8 byte order mark; it was ignored');
       if (ev.kind !== 'element') continue;
       const index = report.entries++;
       let value: unknown;
@@ -68,7 +69,7 @@ export async function verifyTracehoundAudit(input: Input, visit?: AuditRecordVis
     }
   }
   unkeyedChainLimits(report, 'records');
-  report.limit('unsigned-fields', 'the record "type" (neutralization, evacuation) is not covered by the hash: it can be changed undetected');
+  report.limit('unsigned-fields', 'only id, signature, timestamp and previousHash are hashed: "type" (neutralization, evacuation) and any other field can be changed undetected');
   report.limit('reordering', 'records carry no sequence number; a reordering shows only as broken links');
   if (input.gzip) report.note('read through gzip');
   return report.finish();

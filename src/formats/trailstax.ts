@@ -5,7 +5,7 @@
  * link entries by `prev_hash` from 64 zeros. The hash is computed from parsed values (a
  * re-formatted export still verifies), with numbers kept exactly as Python reads them.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../chain/entry.js';
 import { GENESIS_HASH, ReportBuilder, isHex64, shortHash, unkeyedChainLimits, type VerifyReport } from '../chain/report.js';
 import type { Input } from '../io/input.js';
 import { readJsonDocument } from '../io/json-document.js';
@@ -23,6 +23,8 @@ export interface TrailStaxVariant {
   totalField: string;
   /** Header fields every entry must repeat. */
   sharedFields: readonly string[];
+  /** Header fields covered by no hash and checked against nothing. */
+  unchecked: readonly string[];
   noun: string;
 }
 
@@ -33,6 +35,7 @@ export const TRAIL: TrailStaxVariant = {
   hashField: 'entry_hash',
   totalField: 'total_entries',
   sharedFields: ['agent_id', 'session_id'],
+  unchecked: ['trailstax_version'],
   noun: 'entry',
 };
 
@@ -43,8 +46,11 @@ export const CODEBANK: TrailStaxVariant = {
   hashField: 'commit_hash',
   totalField: 'total_commits',
   sharedFields: ['agent_id'],
+  unchecked: ['codebank_version', 'bank_id'],
   noun: 'commit',
 };
+
+const NONE_MISSING: readonly string[] = [];
 
 const MAX_ENTRY_CHARS = 16 * 1024 * 1024;
 
@@ -55,6 +61,14 @@ export async function verifyTrailStax(input: Input, variant: TrailStaxVariant, v
   const report = new ReportBuilder(input.path, variant.format);
   const header = new Map<string, { value: JsonValue; line: number }>();
   let prev = GENESIS_HASH;
+  // The same rule as stax chains: a bad sequence number is reported once, not at every
+  // entry after it (src/formats/stax.ts, StaxChainChecker).
+  let expectedSeq = 0;
+  let altSeq = 0;
+  let maxSeq = -1;
+  // Distinct values of the fields every entry repeats, with where each first appeared:
+  // compared with the header at the end, whatever order the document's keys are in.
+  const shared = new Map<string, Map<string, { index: number; line: number }>>(variant.sharedFields.map((f) => [f, new Map()]));
   let entryProblems = 0;
   let sawArray = false;
   let lastHash: string | null = null;
@@ -66,7 +80,15 @@ export async function verifyTrailStax(input: Input, variant: TrailStaxVariant, v
         if (ev.container !== 'object') report.problem(null, 'MALFORMED', `a TrailStax export is a JSON object, not an array`);
         continue;
       }
+      if (ev.kind === 'bom') {
+        report.note('the file starts with a UTF-8 byte order mark; it was ignored');
+        continue;
+      }
       if (ev.kind === 'member') {
+        if (header.has(ev.key)) {
+          report.problem(null, 'DUPLICATE_KEY', `the export repeats the key "${ev.key}"; readers disagree on which value counts`, ev.line);
+          continue;
+        }
         try {
           header.set(ev.key, { value: parseJson(ev.text, { allowNonFinite: true }), line: ev.line });
         } catch (err) {
@@ -95,7 +117,7 @@ export async function verifyTrailStax(input: Input, variant: TrailStaxVariant, v
         entryProblems++;
         continue;
       }
-      const missing = variant.hashedFields.filter((f) => !entry.has(f));
+      const missing = variant.hashedFields.every((f) => entry.has(f)) ? NONE_MISSING : variant.hashedFields.filter((f) => !entry.has(f));
       const recorded = entry.get(variant.hashField);
       if (missing.length > 0 || !isHex64(recorded)) {
         const what = missing.length > 0 ? `missing ${missing.map((f) => `"${f}"`).join(', ')}` : `"${variant.hashField}" is not 64 lowercase hex digits`;
@@ -104,24 +126,29 @@ export async function verifyTrailStax(input: Input, variant: TrailStaxVariant, v
         continue;
       }
       visit?.(index, entry, ev.line);
-      const computed = createHash('sha256').update(pythonDumpsFields(entry, variant.hashedFields, { separators: 'compact' })).digest('hex');
+      const computed = sha256Hex(pythonDumpsFields(entry, variant.hashedFields, { separators: 'compact' }));
       if (computed !== recorded) {
         report.problem(index, 'HASH_MISMATCH', `${variant.noun} ${index}: recorded ${variant.hashField} ${shortHash(recorded)} but the content hashes to ${shortHash(computed)}`, ev.line);
       }
       const seq = entry.get('sequence');
-      if (!(seq instanceof JsonNumber) || !seq.isInteger || normalizeInt(seq.raw) !== String(index)) {
-        report.problem(index, 'SEQUENCE_GAP', `${variant.noun} ${index}: expected sequence ${index}, found ${describe(seq)}`, ev.line);
+      const seqText = seq instanceof JsonNumber && seq.isInteger ? normalizeInt(seq.raw) : null;
+      const seqNumber = seqText !== null && Number.isSafeInteger(Number(seqText)) ? Number(seqText) : null;
+      if (seqNumber === null || (seqNumber !== expectedSeq && seqNumber !== altSeq && seqNumber !== maxSeq + 1)) {
+        report.problem(index, 'SEQUENCE_GAP', `${variant.noun} ${index}: expected sequence ${expectedSeq}, found ${describe(seq)}`, ev.line);
+        altSeq = expectedSeq + 1;
+      } else {
+        altSeq = seqNumber + 1;
       }
+      expectedSeq = seqNumber === null ? expectedSeq + 1 : seqNumber + 1;
+      if (seqNumber !== null) maxSeq = Math.max(maxSeq, seqNumber);
       const prevHash = entry.get('prev_hash');
       if (prevHash !== prev) {
         report.problem(index, 'LINK_BROKEN', `${variant.noun} ${index}: prev_hash is ${typeof prevHash === 'string' ? shortHash(prevHash) : describe(prevHash)} but the previous ${variant.noun}'s hash is ${shortHash(prev)}`, ev.line);
       }
       for (const field of variant.sharedFields) {
         const own = entry.get(field);
-        const shared = header.get(field)?.value;
-        if (shared !== undefined && typeof own === 'string' && typeof shared === 'string' && own !== shared) {
-          report.problem(index, 'HEADER_MISMATCH', `${variant.noun} ${index}: ${field} is ${JSON.stringify(own)} but the export's ${field} is ${JSON.stringify(shared)}`, ev.line);
-        }
+        const seen = shared.get(field)!;
+        if (typeof own === 'string' && !seen.has(own) && seen.size < 100) seen.set(own, { index, line: ev.line });
       }
       prev = recorded;
       lastHash = recorded;
@@ -129,9 +156,18 @@ export async function verifyTrailStax(input: Input, variant: TrailStaxVariant, v
     }
   }
   if (!sawArray) report.problem(null, 'MALFORMED', `the export has no "${variant.entriesKey}" array`);
-  checkHeader(report, variant, header, lastHash, entryProblems === 0);
+  const entriesValid = entryProblems === 0;
+  for (const [field, values] of shared) {
+    const own = header.get(field)?.value;
+    if (typeof own !== 'string') continue;
+    for (const [value, at] of values) {
+      if (value !== own) report.problem(at.index, 'HEADER_MISMATCH', `${variant.noun} ${at.index}: ${field} is ${JSON.stringify(value)} but the export's ${field} is ${JSON.stringify(own)}`, at.line);
+    }
+  }
+  checkHeader(report, variant, header, lastHash, entriesValid);
   report.head = lastHash;
   unkeyedChainLimits(report, variant.noun === 'entry' ? 'entries' : 'commits');
+  report.limit('unsigned-fields', `the export's ${variant.unchecked.map((f) => `"${f}"`).join(' and ')} ${variant.unchecked.length === 1 ? 'is' : 'are'} covered by no hash and checked against nothing`);
   if (input.gzip) report.note('read through gzip');
   return report.finish();
 }

@@ -29,6 +29,7 @@ export function parseFormat(name: string): FormatId {
 export async function verifyFile(path: string, options: VerifyOptions = {}): Promise<VerifyReport> {
   const opened = await openInput(path, options.stdin);
   const { sample, input } = await peek(opened);
+  if (sample.replace(/^\ufeff/, '').trim() === '') throw new StaxError('INPUT_INVALID', 'the file is empty', { file: path });
   const format = options.format ?? detectFormat(sample);
   if (format === null) {
     const what = sample.trim() === '' ? 'the file is empty' : 'not a chain format stax knows';

@@ -87,6 +87,8 @@ export interface CheckResult {
   counts: { allowed: number; flagged: number; blocked: number };
   /** No package blocked. */
   ok: boolean;
+  /** Things to know that block nothing (an interrupted approval not yet in the guard trail). */
+  warnings: string[];
 }
 
 // ---- the allowlist, verified ------------------------------------------------------------
@@ -103,6 +105,8 @@ export interface OpenedAllowlist {
   signature: SignatureCheck;
   /** The guard trail as read, or null when the rollback check is off. */
   trail: GuardTrailState | null;
+  /** Set when the allowlist is one unrecorded change ahead of the trail (src/guard/guard-trail.ts). */
+  warning: string | null;
 }
 
 export function allowlistPath(o: { cwd: string; allowlist?: string }): string {
@@ -124,8 +128,8 @@ export async function openAllowlist(o: OpenOptions, verify?: (doc: Allowlist, fi
   const digest = allowlistDigest(allowlist);
   const trailFile = guardTrailPath(o);
   const trail = trailFile === null ? null : await readGuardTrail(trailFile);
-  if (trail !== null) assertCurrent(trail, allowlist.serial, digest, file);
-  return { file, allowlist, digest, signature, trail };
+  const warning = trail === null ? null : assertCurrent(trail, allowlist.serial, digest, file);
+  return { file, allowlist, digest, signature, trail, warning };
 }
 
 // ---- the check --------------------------------------------------------------------------
@@ -202,6 +206,7 @@ export async function checkProject(options: CheckOptions): Promise<CheckResult> 
     packages,
     counts,
     ok: counts.blocked === 0,
+    warnings: opened.warning === null ? [] : [opened.warning],
   };
 }
 

@@ -120,7 +120,14 @@ export async function readGuardTrail(file: string): Promise<GuardTrailState> {
  * Throws unless the allowlist is the one the trail's newest change recorded: an older
  * serial is ROLLBACK; anything else that differs is ALLOWLIST_MISMATCH. Both exit 1.
  */
-export function assertCurrent(state: GuardTrailState, serial: number, digest: string, allowlistFile: string): void {
+/**
+ * Checks the allowlist against the guard trail's newest change. Returns a warning (and does
+ * not fail) for exactly one case: an allowlist one serial ahead of the trail. approve writes
+ * the allowlist, then appends its trail entry; a process killed in between leaves that
+ * state, and only a holder of the signing key can make a valid next serial, so it is an
+ * interrupted approve, not an attack. The next change records it.
+ */
+export function assertCurrent(state: GuardTrailState, serial: number, digest: string, allowlistFile: string): string | null {
   const fail = (reason: 'ROLLBACK' | 'ALLOWLIST_MISMATCH', message: string): GuardError =>
     new GuardError(reason, 'INPUT_INVALID', message, { file: allowlistFile, exitCode: Exit.CHECK_FAILED });
   const latest = state.latest;
@@ -130,12 +137,16 @@ export function assertCurrent(state: GuardTrailState, serial: number, digest: st
   if (serial < latest.serial) {
     throw fail('ROLLBACK', `ROLLBACK: this allowlist is serial ${serial}, but the guard trail records serial ${latest.serial} (entry ${latest.index}): an older signed allowlist was put back. Restore the current one from version control`);
   }
+  if (serial === latest.serial + 1) {
+    return `this allowlist (serial ${serial}) is one change ahead of the guard trail (serial ${latest.serial}): an approval was interrupted before it was recorded; the next change (stax allowlist sign) records it`;
+  }
   if (serial > latest.serial) {
     throw fail('ALLOWLIST_MISMATCH', `this allowlist is serial ${serial}, but the guard trail's newest change is serial ${latest.serial}: it was changed without the trail, or the trail was cut off`);
   }
   if (digest !== latest.digest) {
     throw fail('ALLOWLIST_MISMATCH', `this allowlist (serial ${serial}) is not the one the guard trail recorded at that serial (digest ${digest.slice(0, 19)}… vs ${latest.digest.slice(0, 19)}…): it was replaced, perhaps by another project's allowlist`);
   }
+  return null;
 }
 
 export interface AppendOptions {

@@ -37,7 +37,7 @@ export function checkPackageName(name: string): NameCheck {
   const last = name.slice(name.lastIndexOf('/') + 1);
   if (SPECIAL.test(last)) legacy.push("name contains one of the special characters ~'!()*");
 
-  if (encodeURIComponent(name) !== name) {
+  if (!urlSafe(name)) {
     // Only a scope separator may be escaped: "@scope/name" with both parts URL-safe.
     const scoped = SCOPED.exec(name);
     const scope = scoped?.[1];
@@ -46,12 +46,21 @@ export function checkPackageName(name: string): NameCheck {
       errors.push('name can only contain URL-friendly characters');
     } else {
       if (pkg.startsWith('.')) errors.push('name cannot start with a period');
-      if (encodeURIComponent(scope) !== scope || encodeURIComponent(pkg) !== pkg) {
+      if (!urlSafe(scope) || !urlSafe(pkg)) {
         errors.push('name can only contain URL-friendly characters');
       }
     }
   }
   return { errors, legacy };
+}
+
+/** encodeURIComponent leaves it unchanged; a lone surrogate (it throws there) is not safe. */
+function urlSafe(text: string): boolean {
+  try {
+    return encodeURIComponent(text) === text;
+  } catch {
+    return false;
+  }
 }
 
 /** True when the name is `@scope/name`. */

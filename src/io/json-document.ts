@@ -12,6 +12,8 @@ import { StaxError } from '../errors.js';
 
 export type DocumentEvent =
   | { kind: 'start'; container: 'object' | 'array' }
+  /** The file began with a UTF-8 byte order mark, which was skipped. */
+  | { kind: 'bom' }
   | { kind: 'member'; key: string; text: string; line: number }
   | { kind: 'element'; key: string | null; index: number; text: string; line: number }
   | { kind: 'arrayEnd'; key: string | null; count: number };
@@ -44,6 +46,8 @@ export async function* readJsonDocument(chunks: AsyncIterable<Buffer>, options: 
   const p = new DocumentSplitter(options);
   let offset = 0;
   for await (const chunk of chunks) {
+    // The decoder skips a leading BOM; say so, since JSON (RFC 8259) forbids one.
+    if (offset === 0 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) yield [{ kind: 'bom' }];
     let text: string;
     try {
       text = decoder.decode(chunk, { stream: true });
@@ -303,12 +307,14 @@ export class DocumentSplitter {
 
   private finishCapture(text: string, start: number, end: number, out: DocumentEvent[]): void {
     this.keep(text.slice(start < 0 ? 0 : start, end));
-    const piece = (this.parts.length === 1 ? this.parts[0]! : this.parts.join('')).trimEnd();
+    // Only JSON's own whitespace (RFC 8259: space, tab, LF, CR) may follow a value;
+    // String#trimEnd would also swallow U+00A0, U+2028 and others that no JSON parser accepts.
+    const piece = (this.parts.length === 1 ? this.parts[0]! : this.parts.join('')).replace(/[ \t\n\r]+$/, '');
     this.parts = [];
     this.partsLength = 0;
     if (piece.length === 0) throw this.error('missing value');
     if (this.captureKind === 'member') {
-      if (this.seenKeys.has(this.key)) throw this.error(`duplicate top-level key "${this.key}"`);
+      // A repeated member is passed on: each format reports it as DUPLICATE_KEY.
       this.seenKeys.add(this.key);
       out.push({ kind: 'member', key: this.key, text: piece, line: this.pieceLine });
       this.state = S.ObjCommaOrEnd;

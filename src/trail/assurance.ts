@@ -18,7 +18,9 @@ export function staxAssurance(trusted: TrustedKeys | null, checkpoints: SignedCh
     finish(report: ReportBuilder) {
       if (checkpoints.length === 0) {
         report.limit('truncation', 'cannot detect entries cut off the end: give a signed checkpoint (--checkpoint) to catch it');
+        report.limit('unsigned-fields', 'the header (kind, origin, created) is covered by no entry hash; a signed checkpoint binds the origin');
       } else {
+        report.limit('unsigned-fields', 'the header fields kind and created are covered by no hash (the origin is bound by the checkpoint)');
         const newest = Math.max(...checkpoints.map((c) => c.size));
         report.limit('truncation', `cannot detect entries appended after the newest checkpoint (size ${newest}) being cut off again`);
         report.note(`checked against ${checkpoints.length} signed checkpoint${checkpoints.length === 1 ? '' : 's'} (newest: ${newest} entries)`);

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { computeEntryHash, type ChainEntry, type ChainHeader } from '../chain/entry.js';
 import { isHex64, type Problem } from '../chain/report.js';
 import { fromBase64, toBase64 } from '../crypto/encoding.js';
+import { CanonicalizationError } from '../json/jcs.js';
 import { MerkleProofError, consistencyProof, inclusionProof, verifyConsistency, verifyInclusion } from '../crypto/merkle.js';
 import type { NoteVerifier } from '../crypto/note.js';
 import { StaxError, fileError } from '../errors.js';
@@ -115,6 +116,12 @@ export function verifyProofBundle(file: string, trusted: TrustedKeys): ProofChec
   throw new StaxError('FORMAT_UNKNOWN', `not a stax proof bundle (type ${JSON.stringify(bundle.type)})`, { file });
 }
 
+/** A bundle member that must hold a signed note's text. */
+function noteText(file: string, value: unknown, field: string): string {
+  if (typeof value !== 'string') throw new StaxError('INPUT_INVALID', `"${field}" must be the text of a signed checkpoint`, { file });
+  return value;
+}
+
 function proofHashes(file: string, proof: unknown): Uint8Array[] {
   if (!Array.isArray(proof)) throw new StaxError('INPUT_INVALID', '"proof" must be an array of base64 hashes', { file });
   return proof.map((p, i) => {
@@ -126,12 +133,21 @@ function proofHashes(file: string, proof: unknown): Uint8Array[] {
 
 function checkInclusion(file: string, b: InclusionBundle, verifiers: readonly NoteVerifier[], trusted: TrustedKeys): ProofCheck {
   const problems: Problem[] = [];
-  const cp = openCheckpoint(String(b.checkpoint), verifiers, `${file} (checkpoint)`);
+  const cp = openCheckpoint(noteText(file, b.checkpoint, 'checkpoint'), verifiers, `${file} (checkpoint)`);
   const e = b.entry as unknown as Record<string, unknown>;
-  if (typeof e !== 'object' || e === null || !isHex64(e.hash) || !Number.isSafeInteger(b.index)) {
+  if (typeof e !== 'object' || e === null || Array.isArray(e) || !isHex64(e.hash) || !Number.isSafeInteger(b.index)) {
     throw new StaxError('INPUT_INVALID', 'the bundle has no valid entry and index', { file });
   }
-  const computed = computeEntryHash(e);
+  let computed: string;
+  try {
+    computed = computeEntryHash(e);
+  } catch (err) {
+    // Numbers JSON cannot hold (1e400) or nesting too deep to hash: no entry stax writes.
+    if (err instanceof RangeError || err instanceof CanonicalizationError) {
+      throw new StaxError('INPUT_INVALID', `the bundle's entry cannot be hashed: ${err instanceof RangeError ? 'nested too deeply' : err.message}`, { file });
+    }
+    throw err;
+  }
   if (computed !== e.hash) problems.push({ index: b.index, code: 'HASH_MISMATCH', message: `the entry's content hashes to ${computed.slice(0, 12)}…, not its recorded hash ${String(e.hash).slice(0, 12)}…` });
   if (e.seq !== b.index) problems.push({ index: b.index, code: 'SEQUENCE_GAP', message: `the entry's seq is ${String(e.seq)} but the proof is for index ${b.index}` });
   if (b.treeSize !== cp.size) problems.push({ index: null, code: 'CHECKPOINT_MISMATCH', message: `the proof is for tree size ${b.treeSize} but the checkpoint is for ${cp.size}` });
@@ -142,22 +158,24 @@ function checkInclusion(file: string, b: InclusionBundle, verifiers: readonly No
     problems.push({ index: b.index, code: 'BAD_PROOF', message: `the inclusion proof does not lead to the signed root: ${err.message}` });
   }
   // A signed entry is checked too when its key is trusted; an unsigned one is only in the log.
-  const sig = e.sig as { key?: string; sig?: string } | undefined;
-  if (sig !== undefined) {
+  const sig = e.sig as { key?: unknown; sig?: unknown } | null | undefined;
+  if (sig !== undefined && (typeof sig !== 'object' || sig === null)) {
+    problems.push({ index: b.index, code: 'BAD_SIGNATURE', message: 'the entry\'s "sig" is not an object with "key" and "sig"' });
+  } else if (sig !== undefined) {
     const key = typeof sig.key === 'string' ? trusted.byId.get(sig.key) : undefined;
     const bytes = typeof sig.sig === 'string' ? fromBase64(sig.sig) : undefined;
     if (key !== undefined && (key.name !== e.actor || bytes === undefined || !verifySignature(signatureMessage(String(e.actor), computed), bytes, key.publicKey))) {
-      problems.push({ index: b.index, code: 'BAD_SIGNATURE', message: `the entry's signature by ${sig.key} does not verify for actor ${JSON.stringify(e.actor)}` });
+      problems.push({ index: b.index, code: 'BAD_SIGNATURE', message: `the entry's signature by ${String(sig.key)} does not verify for actor ${JSON.stringify(e.actor)}` });
     }
   }
   const valid = problems.length === 0;
-  return { file, type: INCLUSION, valid, origin: cp.origin, problems, statement: valid ? `entry ${b.index} (${String(e.action)} by ${String(e.actor)}) is in ${cp.origin} at tree size ${cp.size}, signed by ${cp.signedBy.join(', ')}` : null };
+  return { file, type: INCLUSION, valid, origin: cp.origin, problems, statement: valid ? `entry ${b.index} (${JSON.stringify(e.action)} by ${JSON.stringify(e.actor)}) is in ${cp.origin} at tree size ${cp.size}, signed by ${cp.signedBy.join(', ')}` : null };
 }
 
 function checkConsistency(file: string, b: ConsistencyBundle, verifiers: readonly NoteVerifier[]): ProofCheck {
   const problems: Problem[] = [];
-  const older = openCheckpoint(String(b.oldCheckpoint), verifiers, `${file} (old checkpoint)`);
-  const newer = openCheckpoint(String(b.newCheckpoint), verifiers, `${file} (new checkpoint)`);
+  const older = openCheckpoint(noteText(file, b.oldCheckpoint, 'oldCheckpoint'), verifiers, `${file} (old checkpoint)`);
+  const newer = openCheckpoint(noteText(file, b.newCheckpoint, 'newCheckpoint'), verifiers, `${file} (new checkpoint)`);
   if (older.origin !== newer.origin) problems.push({ index: null, code: 'CHECKPOINT_MISMATCH', message: `the checkpoints are of different logs ("${older.origin}", "${newer.origin}")` });
   if (older.size === newer.size && toBase64(older.root) !== toBase64(newer.root)) {
     problems.push({ index: null, code: 'FORK', message: `both checkpoints are signed for size ${older.size} with different roots: the log showed two histories` });

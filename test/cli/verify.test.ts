@@ -95,6 +95,6 @@ describe('stax verify on the real samples', () => {
     copyFileSync(join(FIXTURES, 'trails/example.jsonl'), copy);
     const r = await runCli(['verify', copy, '--json']);
     const [report] = JSON.parse(r.stdout) as Array<{ limits: Array<{ threat: string }> }>;
-    expect(report!.limits.map((l) => l.threat)).toEqual(['truncation', 'rewrite']);
+    expect(report!.limits.map((l) => l.threat)).toEqual(['truncation', 'rewrite', 'unsigned-fields']);
   });
 });

@@ -63,7 +63,7 @@ describe('verify --trusted-keys', () => {
   it('accepts a fully signed trail and says truncation is still undetectable without a checkpoint', async () => {
     const r = await run(['verify', trail, '--trusted-keys', trusted, '--json']);
     expect(r.code).toBe(0);
-    expect(report(r).limits.map((l) => l.threat)).toEqual(['truncation']);
+    expect(report(r).limits.map((l) => l.threat)).toEqual(['truncation', 'unsigned-fields']);
   });
 
   it('reports unsigned, unknown-key and badly signed entries with their index', async () => {

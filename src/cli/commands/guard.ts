@@ -512,4 +512,5 @@ function renderCheck(ui: Ui, r: CheckResult, all: boolean): void {
   const mark = blocked > 0 ? ui.c.red('✘') : ui.c.green('✔');
   const sig = r.signature.mode === 'hmac' ? 'HMAC-signed' : `signed by ${r.signature.signedBy.map((s) => ui.safe(s)).join(', ')}`;
   ui.out(`${mark} ${blocked} blocked, ${flagged} flagged, ${allowed} allowed  (${r.lockfile === null ? 'no lockfile' : shown(ui, r.lockfile)} against ${shown(ui, r.allowlist)} serial ${r.serial}, ${sig})`);
+  for (const w of r.warnings) ui.err(ui.ce.yellow(`warning: ${ui.safe(w)}`));
 }

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { CommandSpec, RunContext } from '../command.js';
 import { Exit, StaxError, fileError } from '../../errors.js';
@@ -63,6 +62,8 @@ async function readPayload(options: Record<string, unknown>, ctx: RunContext, pa
   if (typeof options.payload === 'string') return parse(options.payload, '--payload');
   if (typeof options.payloadFile === 'string') {
     const file = resolve(ctx.io.cwd, options.payloadFile);
+    // Imported here: node:fs/promises is a visible part of start-up, and most calls never read a file.
+    const { readFile } = await import('node:fs/promises');
     let text: string;
     try {
       text = await readFile(file, 'utf8');
