@@ -128,12 +128,18 @@ export class ChainWriter {
         }
         throw fileError(this.path, err, 'open for appending');
       }
-      const size = fstatSync(fd).size;
+      const info = fstatSync(fd);
+      if (!info.isFile()) throw new StaxError('FILE_UNREADABLE', 'is not a regular file; a chain is appended to a file', { file: this.path });
+      const size = info.size;
       let header = '';
       let tail: Tail;
       if (size === 0) {
         const create = this.options.create;
         if (create === undefined) throw new StaxError('INPUT_INVALID', 'the chain file is empty: it has no header', { file: this.path });
+        // The origin becomes the first line of every checkpoint: one plain printable line.
+        if (create.origin === '' || /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/.test(create.origin)) {
+          throw new StaxError('USAGE', `the origin ${JSON.stringify(create.origin)} must be one printable line (such as example.com/agents/recon)`, { file: this.path });
+        }
         const h: ChainHeader = { ...create.extra, format: FORMAT_ID, version: FORMAT_VERSION, kind: create.kind, origin: create.origin, created: new Date().toISOString() };
         header = serializeHeader(h) + '\n';
         tail = { seq: -1, hash: GENESIS_HASH, size: 0 };
@@ -159,7 +165,13 @@ export class ChainWriter {
       const bytes = Buffer.from(header + lines.join('\n') + '\n', 'utf8');
       // O_APPEND: the position is always the end, even if the file grew since fstat.
       writeAll(fd, bytes, this.path);
-      if ((this.options.durability ?? 'fsync') === 'fsync') fdatasyncSync(fd);
+      if ((this.options.durability ?? 'fsync') === 'fsync') {
+        try {
+          fdatasyncSync(fd);
+        } catch (err) {
+          throw fileError(this.path, err, 'sync');
+        }
+      }
       this.cached = { seq, hash: prev, size: size + bytes.length };
       return written;
     } catch (err) {

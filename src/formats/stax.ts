@@ -8,6 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { FORMAT_ID, FORMAT_VERSION, computeEntryHash, sha256Hex, type ChainEntry, type ChainHeader } from '../chain/entry.js';
 import { scanCanonicalLine } from '../chain/line-scan.js';
+import { CanonicalizationError } from '../json/jcs.js';
 import { GENESIS_HASH, ReportBuilder, isHex64, shortHash, unkeyedChainLimits, type VerifyReport } from '../chain/report.js';
 import { readJsonDocument } from '../io/json-document.js';
 import type { Input } from '../io/input.js';
@@ -211,6 +212,8 @@ export function checkEntryText(text: string): EntryCheck {
   try {
     computed = computeEntryHash(entry, text);
   } catch (err) {
+    // 1e400 parses as Infinity, which RFC 8785 cannot hash: no stax writer produces it.
+    if (err instanceof CanonicalizationError) return { kind: 'shape', error: `it holds a number JSON cannot represent exactly (${err.message})` };
     if (!(err instanceof RangeError)) throw err;
     return { kind: 'deep', depth: nestingDepth(text) };
   }
@@ -318,7 +321,9 @@ export class LineSink {
   checked(check: LineCheck, text: string | null, number: number, lastUnterminated: boolean): void {
     const report = this.checker.report;
     if (check.kind === 'invalidUtf8') {
-      report.problem(report.entries, 'MALFORMED', `entry ${report.entries} is not valid UTF-8`, number);
+      // A writer killed inside a multi-byte character leaves bad UTF-8 at the very end.
+      if (lastUnterminated) report.problem(report.entries, 'TORN_TAIL', `the last line is an incomplete write (no newline, cut inside a character); 'stax trail repair' removes exactly those bytes`, number);
+      else report.problem(report.entries, 'MALFORMED', `entry ${report.entries} is not valid UTF-8`, number);
       report.entries++;
     } else if (check.kind === 'blank') {
       report.problem(null, 'MALFORMED', `line ${number} is blank; stax writers never write blank lines`, number);
@@ -427,7 +432,9 @@ export async function verifyStaxDocument(input: Input, options: StaxVerifyOption
     }
   }
   closeHeader();
-  if (!sawEntries && !Object.hasOwn(header, 'entries')) report.note('the document has no "entries" array');
+  // The document form is defined by its "entries" array: without it (a renamed key, say),
+  // the entries would ride along unchecked as a header field.
+  if (!sawEntries && !Object.hasOwn(header, 'entries')) report.problem(null, 'MALFORMED', 'the document has no "entries" array');
   if (input.gzip) report.note('read through gzip');
   checker.finish();
   if (!options.keyed) staxPlainLimits(report);

@@ -5,6 +5,7 @@
 import { StaxError } from '../errors.js';
 import type { VerifyReport } from '../chain/report.js';
 import { openInput } from '../io/input.js';
+import { assertRegularFile } from '../fs/regular.js';
 import type { Readable } from 'node:stream';
 import { FORMATS, detectFormat, peek, type FormatId } from './detect.js';
 import { verifyGuardianRegistry, verifyGuardianTrail } from './guardian.js';
@@ -59,6 +60,8 @@ export async function verifyFile(path: string, options: VerifyOptions = {}): Pro
 
 /** Verifies a file that must be a stax chain, passing every entry to the visitors. */
 export async function verifyStaxFile(path: string, options: { visitors?: EntryVisitor[]; keyed?: boolean; stdin?: Readable } = {}): Promise<StaxReport> {
+  // Trail commands read trails, not pipes (`-` is stdin, read once); a FIFO would block on open.
+  if (path !== '-') assertRegularFile(path);
   const opened = await openInput(path, options.stdin);
   const { sample, input } = await peek(opened);
   const format = detectFormat(sample);

@@ -5,6 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { StaxError, fileError } from '../errors.js';
+import { assertRegularFile } from '../fs/regular.js';
 
 /** Refuses a key file whose mode lets group or others read or write it. */
 export function assertPrivateFile(path: string): void {
@@ -22,6 +23,7 @@ export function assertPrivateFile(path: string): void {
 
 /** Reads a secret file's bytes, ignoring one trailing newline (editors add one). */
 export function readSecretFile(path: string): Buffer {
+  assertRegularFile(path);
   assertPrivateFile(path);
   let bytes: Buffer;
   try {

@@ -11,6 +11,7 @@ import { StaxError, fileError } from '../errors.js';
 import { generateKeyPair } from '../crypto/ed25519.js';
 import { NoteError, formatSignerKey, formatVerifierKey, isValidKeyName, parseSignerKey, parseVerifierKey, type NoteSigner, type NoteVerifier } from '../crypto/note.js';
 import { writeFileAtomic } from '../fs/atomic.js';
+import { assertRegularFile } from '../fs/regular.js';
 import { assertPrivateFile, readSecretFile } from './secret-file.js';
 
 /** `$STAX_KEY_DIR`, else `$XDG_CONFIG_HOME/stax/keys`, else `~/.config/stax/keys`. */
@@ -89,6 +90,7 @@ export interface TrustedKeys {
 
 /** Reads a trusted-keys file: one verifier key per line; `#` comments and blank lines ignored. */
 export function loadTrustedKeys(file: string): TrustedKeys {
+  assertRegularFile(file);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -17,6 +17,7 @@ import { StaxError, fileError } from '../errors.js';
 import type { EntryVisitor, StaxReport } from '../formats/stax.js';
 import { verifyStaxFile } from '../formats/verify.js';
 import { writeFileAtomic } from '../fs/atomic.js';
+import { assertRegularFile } from '../fs/regular.js';
 import { keyLabel } from '../keys/store.js';
 
 export interface SignedCheckpoint extends Checkpoint {
@@ -48,6 +49,7 @@ export function openCheckpoint(note: string, trusted: readonly NoteVerifier[], s
 }
 
 export function readCheckpointFile(file: string, trusted: readonly NoteVerifier[]): SignedCheckpoint {
+  assertRegularFile(file);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -149,7 +151,13 @@ export async function makeCheckpoint(file: string, signer: NoteSigner, options: 
   const origin = (header as ChainHeader | null)?.origin;
   if (origin === undefined) throw new StaxError('INPUT_INVALID', 'the chain has no header origin', { file });
   const root = acc.root();
-  const body = formatCheckpoint({ origin, size: acc.size, root });
+  let body: string;
+  try {
+    body = formatCheckpoint({ origin, size: acc.size, root });
+  } catch (err) {
+    if (!(err instanceof CheckpointError)) throw err;
+    throw new StaxError('INPUT_INVALID', `the chain's origin ${JSON.stringify(origin)} cannot be a checkpoint origin (${err.message})`, { file });
+  }
   const note = signNote(body, [signer]);
   if (options.save !== null) writeFileAtomic(options.save, note, { overwrite: true });
   return {

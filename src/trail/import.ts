@@ -11,6 +11,7 @@ import { StaxError } from '../errors.js';
 import { TRAIL, verifyTrailStax } from '../formats/trailstax.js';
 import { peek, detectFormat } from '../formats/detect.js';
 import { AtomicFile } from '../fs/atomic.js';
+import { assertRegularFile } from '../fs/regular.js';
 import { openInput } from '../io/input.js';
 import { findInexactNumber } from '../json/exact.js';
 import { JsonNumber, toPlain, type JsonObject, type JsonValue } from '../json/value.js';
@@ -31,6 +32,8 @@ export interface ImportResult {
 }
 
 export async function importTrailStax(file: string, options: ImportOptions): Promise<ImportResult> {
+  // Read twice (verify, then convert): it must be a file, not a pipe.
+  assertRegularFile(file);
   const { sample, input } = await peek(await openInput(file));
   const format = detectFormat(sample);
   if (format !== 'trailstax-trail') {

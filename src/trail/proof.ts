@@ -14,6 +14,7 @@ import { MerkleProofError, consistencyProof, inclusionProof, verifyConsistency, 
 import type { NoteVerifier } from '../crypto/note.js';
 import { StaxError, fileError } from '../errors.js';
 import { verifyStaxFile } from '../formats/verify.js';
+import { assertRegularFile } from '../fs/regular.js';
 import type { TrustedKeys } from '../keys/store.js';
 import { checkpointVisitor, entryLeaf, openCheckpoint, type SignedCheckpoint } from './checkpoint.js';
 import { signatureMessage } from './sign.js';
@@ -103,6 +104,7 @@ export interface ProofCheck {
 
 /** Checks a proof bundle offline: trusted keys are all it needs. */
 export function verifyProofBundle(file: string, trusted: TrustedKeys): ProofCheck {
+  assertRegularFile(file);
   let bundle: Record<string, unknown>;
   try {
     bundle = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;

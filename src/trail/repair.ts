@@ -7,6 +7,7 @@
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { StaxError, fileError } from '../errors.js';
 import { FileLock } from '../chain/lock.js';
+import { assertRegularFile } from '../fs/regular.js';
 
 export interface TornTail {
   file: string;
@@ -25,6 +26,7 @@ export interface TornTail {
 const MAX_TAIL = 16 * 1024 * 1024 + 1;
 
 export function findTornTail(file: string): TornTail {
+  assertRegularFile(file);
   let fd: number;
   try {
     fd = openSync(file, 'r');

@@ -69,10 +69,6 @@ async function checkAfterCrash(file: string, acked: ReadonlySet<string>, repair:
     if (tail.action === 'add-newline') {
       // A complete last entry that lost only its newline still verifies.
       expect(report.problems).toEqual([]);
-    } else if (codes.length === 1 && codes[0] === 'MALFORMED' && /not valid UTF-8/.test(report.problems[0]!.message) && report.problems[0]!.index === report.entries - 1) {
-      // Known bug (test/fuzz/known-bugs.test.ts, "torn-utf8"): a write torn inside a
-      // multi-byte character is reported as MALFORMED instead of TORN_TAIL.
-      stats.add('known bug: torn-utf8');
     } else {
       expect(codes, `a kill left more than a torn tail in ${file}: ${JSON.stringify(report.problems.slice(0, 3))}`).toEqual(['TORN_TAIL']);
     }

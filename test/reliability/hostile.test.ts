@@ -316,12 +316,19 @@ describe('hostile input through the CLI', () => {
     });
   });
 
-  it('a FIFO fed a valid trail: read like a file', { timeout: 60_000 }, async () => {
+  it('a FIFO fed a valid trail: verify reads it like a file; trail show reads it or refuses it cleanly', { timeout: 60_000 }, async () => {
     await storeUnchanged(async () => {
-      const feeder = createWriteStream(I('fifo-fed'));
-      feeder.end(readFileSync(S('.stax/trail.jsonl')));
-      const args = ['trail', 'show', I('fifo-fed')];
-      expectVerdict(args, await run(args), 0);
+      const feed = (): void => void createWriteStream(I('fifo-fed')).end(readFileSync(S('.stax/trail.jsonl')));
+      feed();
+      const verify = ['verify', I('fifo-fed')];
+      expectVerdict(verify, await run(verify), 0);
+      feed();
+      const show = ['trail', 'show', I('fifo-fed')];
+      const r = await run(show);
+      if (r.code === 2) expectCleanError(show, r, /not a regular file/);
+      else expectVerdict(show, r, 0);
+      // A refusing reader leaves the feeder waiting for a reader: give it one.
+      if (r.code === 2) await run(['verify', I('fifo-fed')]);
     });
   });
 
@@ -420,51 +427,56 @@ describe.skipIf(!HAS_CHECK)('hostile lockfiles through stax check (with a signed
   }
 });
 
-// ---- bugs found here (it.fails: passing means the bug is still there) ------------------------
+// ---- bugs found here, since fixed ---------------------------------------------------------------
 
-describe('known bugs (it.fails)', () => {
-  // checkpoint-origin-control: `stax log --origin` accepts an origin with a control
-  // character, then `stax checkpoint` on that trail lets formatCheckpoint's CheckpointError
-  // escape: "stax: internal error: origin must be a non-empty single line".
-  it.fails('checkpoint-origin-control: a trail whose origin holds ESC gives a clean error, not an internal error', { timeout: 30_000 }, async () => {
-    const trail = join(scratch, 'esc-origin.jsonl');
-    const w = new ChainWriter(trail, { create: { kind: 'trail', origin: 'evil\u001b[31m.example' }, durability: 'none' });
-    await w.append({ actor: 'a', action: 'x' });
+/** A one-entry trail whose header origin is `origin`, written directly (not by ChainWriter). */
+function hostileOriginTrail(name: string, origin: string): string {
+  const file = join(scratch, name);
+  const header = serializeHeader({ format: 'stax-chain', version: 1, kind: 'trail', origin, created: '2026-11-22T09:00:00.000Z' });
+  const { line } = serializeEntry({ seq: 0, ts: '2026-11-22T09:00:00.000Z', actor: 'a', action: 'x', payload: null, prev: GENESIS_HASH });
+  writeFileSync(file, `${header}\n${line}\n`);
+  return file;
+}
+
+describe('bugs found here and since fixed: regression tests', () => {
+  // checkpoint-origin-control: `stax checkpoint` on a trail whose header origin holds a
+  // control character let formatCheckpoint's CheckpointError escape: "stax: internal error:
+  // origin must be a non-empty single line". (ChainWriter also refuses such an origin now,
+  // so `stax log --origin` no longer makes one; a trail from elsewhere still can hold one.)
+  it('checkpoint-origin-control: a trail whose origin holds ESC gives a clean error, not an internal error', { timeout: 30_000 }, async () => {
+    // Written by hand, as an attacker would: stax's own writer refuses such an origin.
+    const trail = hostileOriginTrail('esc-origin.jsonl', 'evil\u001b[31m.example');
     const args = ['checkpoint', trail, '--key', S('keys/log.key'), '--no-save'];
     expectCleanError(args, await run(args));
   });
 
-  // checkpoint-origin-raw: `stax checkpoint` prints the signed note (whose first line is the
-  // trail header's origin) to stdout without ui.safe: C1 controls (U+009B, a CSI) and bidi
-  // overrides from a trail someone else wrote reach the terminal raw. (formatCheckpoint
-  // refuses C0 controls only.)
-  it.fails('checkpoint-origin-raw: C1 and bidi characters in a trail origin are not printed raw by stax checkpoint', { timeout: 30_000 }, async () => {
-    const trail = join(scratch, 'c1-origin.jsonl');
-    const w = new ChainWriter(trail, { create: { kind: 'trail', origin: 'evil\u009b2J\u202eexample' }, durability: 'none' });
-    await w.append({ actor: 'a', action: 'x' });
+  // checkpoint-origin-raw: `stax checkpoint` printed the signed note (whose first line is
+  // the trail header's origin) to stdout without ui.safe: C1 controls (U+009B, a CSI) and
+  // bidi overrides from a trail someone else wrote reached the terminal raw.
+  it('checkpoint-origin-raw: C1 and bidi characters in a trail origin are not printed raw by stax checkpoint', { timeout: 30_000 }, async () => {
+    const trail = hostileOriginTrail('c1-origin.jsonl', 'evil\u009b2J\u202eexample');
     const args = ['checkpoint', trail, '--key', S('keys/log.key'), '--no-save'];
     expectVerdict(args, await run(args), 0);
   });
 
-  // log-payload-lossy-utf8: `stax log --payload-file` reads the file with readFile(..,
-  // 'utf8'), which turns invalid bytes into U+FFFD: the trail then records a payload that
-  // is not what the file held, silently. (stdin has the same path: Buffer#toString.)
-  it.fails('log-payload-lossy-utf8: a payload file that is not UTF-8 is refused, not recorded with U+FFFD', { timeout: 30_000 }, async () => {
+  // log-payload-lossy-utf8: `stax log --payload-file` read the file with readFile(..,
+  // 'utf8'), which turns invalid bytes into U+FFFD: the trail then recorded a payload that
+  // was not what the file held, silently.
+  it('log-payload-lossy-utf8: a payload file that is not UTF-8 is refused, not recorded with U+FFFD', { timeout: 30_000 }, async () => {
     const args = ['log', 'x', '--payload-file', I('bad-utf8-payload.json'), '--trail', join(scratch, 'lossy.jsonl'), '--actor', 'a'];
     expectCleanError(args, await run(args));
   });
 
-  // log-fifo-fdatasync: `stax log --trail <a FIFO>` writes a header into the pipe, then
-  // fdatasyncSync fails with EINVAL, which ChainWriter does not wrap: "internal error".
-  it.fails('log-fifo-fdatasync: appending to a FIFO gives a clean error', { timeout: 30_000 }, async () => {
+  // log-fifo-fdatasync: `stax log --trail <a FIFO>` wrote a header into the pipe, then
+  // fdatasyncSync failed with EINVAL, which ChainWriter did not wrap: "internal error".
+  it('log-fifo-fdatasync: appending to a FIFO gives a clean error', { timeout: 30_000 }, async () => {
     const args = ['log', 'x', '--trail', I('fifo-empty'), '--actor', 'a'];
     expectCleanError(args, await run(args, { deadlineMs: 10_000 }));
   });
 
-  // fifo-hang: commands that need a regular file open a FIFO with no writer and wait
-  // forever (trail repair in a synchronous openSync: not even a timer can run). readLockfile
-  // shows the way: open with O_NONBLOCK and refuse what is not a regular file.
-  it.fails('fifo-hang: trail repair, verify-proof, checkpoint, --trusted-keys, export and import refuse a FIFO instead of waiting', { timeout: 30_000 }, async () => {
+  // fifo-hang: commands that need a regular file opened a FIFO with no writer and waited
+  // forever (trail repair in a synchronous openSync: not even a timer could run).
+  it('fifo-hang: trail repair, verify-proof, checkpoint, --trusted-keys, export and import refuse a FIFO instead of waiting', { timeout: 30_000 }, async () => {
     const fifo = I('fifo-empty');
     const cases = [
       ['trail', 'repair', fifo, '--yes'],
@@ -478,9 +490,6 @@ describe('known bugs (it.fails)', () => {
     results.forEach((r, i) => expectCleanError(cases[i]!, r));
   });
 
-});
-
-describe('bugs found here and since fixed: regression tests', () => {
   // package-name-lone-surrogate, through the CLI: checkPackageName's encodeURIComponent
   // threw URIError on a lone surrogate: "stax: internal error: URI malformed".
   it.skipIf(!HAS_CHECK)('package-name-lone-surrogate: stax check on a lockfile naming node_modules/\\ud800 gives a verdict', { timeout: 60_000 }, async () => {

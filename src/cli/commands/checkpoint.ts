@@ -41,7 +41,8 @@ export const checkpointCommand: CommandSpec = {
       result: { ...r, out: (options.out as string | undefined) ?? null },
       exitCode: Exit.OK,
       render(res: typeof r, ui: Ui) {
-        ui.out(res.note.trimEnd());
+        // The note's first line is the trail's origin, which someone else may have written.
+        for (const line of res.note.trimEnd().split('\n')) ui.out(ui.safe(line));
         ui.err(`checkpoint of ${res.size} entries${res.previous ? ` (extends the kept one at ${res.previous.size})` : ''}${res.saved ? `, kept in ${res.saved}` : ''}`);
       },
     };

@@ -64,18 +64,18 @@ async function readPayload(options: Record<string, unknown>, ctx: RunContext, pa
     const file = resolve(ctx.io.cwd, options.payloadFile);
     // Imported here: node:fs/promises is a visible part of start-up, and most calls never read a file.
     const { readFile } = await import('node:fs/promises');
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(file, 'utf8');
+      bytes = await readFile(file);
     } catch (err) {
       throw fileError(options.payloadFile, err);
     }
-    return parse(text, options.payloadFile);
+    return parse(strictUtf8(bytes, options.payloadFile), options.payloadFile);
   }
   if (ctx.io.stdin.isTTY === true) return null;
   const chunks: Buffer[] = [];
   for await (const chunk of ctx.io.stdin) chunks.push(Buffer.from(chunk as Buffer));
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = strictUtf8(Buffer.concat(chunks), 'stdin');
   return text.trim() === '' ? null : parse(text, 'stdin');
 }
 
@@ -88,4 +88,13 @@ async function loadSigner(options: Record<string, unknown>, ctx: RunContext): Pr
   const { entrySigner } = await import('../../trail/sign.js');
   const signer = store.loadSigner(store.resolveKeyFile(key, ctx.io.env, ctx.io.cwd));
   return { name: signer.name, sign: entrySigner(signer) };
+}
+
+/** A payload that is not UTF-8 is refused: decoding it lossily would record other text. */
+function strictUtf8(bytes: Buffer, source: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new StaxError('INPUT_INVALID', 'the payload is not valid UTF-8', { file: source });
+  }
 }
