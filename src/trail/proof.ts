@@ -151,7 +151,7 @@ function checkInclusion(file: string, b: InclusionBundle, verifiers: readonly No
     throw err;
   }
   if (computed !== e.hash) problems.push({ index: b.index, code: 'HASH_MISMATCH', message: `the entry's content hashes to ${computed.slice(0, 12)}…, not its recorded hash ${String(e.hash).slice(0, 12)}…` });
-  if (e.seq !== b.index) problems.push({ index: b.index, code: 'SEQUENCE_GAP', message: `the entry's seq is ${String(e.seq)} but the proof is for index ${b.index}` });
+  if (e.seq !== b.index) problems.push({ index: b.index, code: 'SEQUENCE_GAP', message: `the entry's seq is ${JSON.stringify(e.seq) ?? typeof e.seq} but the proof is for index ${b.index}` });
   if (b.treeSize !== cp.size) problems.push({ index: null, code: 'CHECKPOINT_MISMATCH', message: `the proof is for tree size ${b.treeSize} but the checkpoint is for ${cp.size}` });
   try {
     verifyInclusion(b.index, cp.size, entryLeaf(computed), proofHashes(file, b.proof), cp.root);
