@@ -2,39 +2,17 @@ import { relative, resolve, isAbsolute } from 'node:path';
 import type { CommandSpec, OptionSpec, RunContext } from '../command.js';
 import { Exit, StaxError } from '../../errors.js';
 import type { Ui } from '../output.js';
+import { VERIFY_OPTIONS, str, verifyOptions } from './guard-options.js';
 import type { ApprovalItem, Candidate, ChangeOptions, ChangeResult, Skipped } from '../../guard/approve.js';
 import type { CheckOptions, CheckResult, FailOpenOutcome, PackageVerdict } from '../../guard/check.js';
 import type { ResolvedPackage } from '../../guard/resolve.js';
 import type { SignatureCheck } from '../../guard/allowlist.js';
-
-const VERIFY_OPTIONS: OptionSpec[] = [
-  { flags: '--allowlist <file>', description: 'the allowlist (default: .stax/allowlist.json)' },
-  { flags: '--trusted-keys <file>', description: 'Ed25519 verifier keys; when given (or .stax/trusted-keys.txt exists) a signature by one of them is required' },
-  { flags: '--hmac-key-file <file>', description: 'the HMAC key, mode 600 (default: $STAX_HMAC_KEY)' },
-  { flags: '--guard-trail <file>', description: 'the guard trail that records every change (default: .stax/guard.jsonl)' },
-  { flags: '--no-guard-trail', description: 'neither check nor write the guard trail: no rollback detection' },
-];
 
 const CHANGE_OPTIONS: OptionSpec[] = [
   { flags: '--key <key>', description: 'sign with this Ed25519 private key (file or key name); may repeat', repeatable: true },
   { flags: '--by <actor>', description: 'who approves (default: $STAX_ACTOR, else the user name)' },
   ...VERIFY_OPTIONS,
 ];
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-
-function verifyOptions(options: Record<string, unknown>, ctx: RunContext): Pick<CheckOptions, 'cwd' | 'env' | 'allowlist' | 'trustedKeys' | 'hmacKeyFile' | 'guardTrail'> {
-  return {
-    cwd: ctx.io.cwd,
-    env: ctx.io.env,
-    allowlist: str(options.allowlist),
-    trustedKeys: str(options.trustedKeys),
-    hmacKeyFile: str(options.hmacKeyFile),
-    guardTrail: options.guardTrail === false ? null : str(options.guardTrail),
-  };
-}
 
 async function changeOptions(options: Record<string, unknown>, ctx: RunContext): Promise<ChangeOptions> {
   const { defaultActor } = await import('../../trail/paths.js');

@@ -3,37 +3,15 @@
  * starts before every install: it loads only src/guard/hook.ts and the check it calls, and
  * the table module only when something is blocked.
  */
-import type { CommandSpec, GroupSpec, OptionSpec, RunContext } from '../command.js';
+import type { CommandSpec, GroupSpec } from '../command.js';
 import type { Ui } from '../output.js';
+import { VERIFY_OPTIONS, str, verifyOptions } from './guard-options.js';
 import { Exit, StaxError } from '../../errors.js';
 import type { HookEdit, HookRunResult, HookStatus, InstallAction, UninstallAction, Verdict } from '../../guard/hook.js';
 import type { NpmWrapperResult } from '../../guard/npm-wrapper.js';
 import type { PackageVerdict } from '../../guard/check.js';
 
 export const hookGroup: GroupSpec = { name: 'hook', summary: 'guard npm installs with a preinstall hook', manPage: 'stax-hook' };
-
-const VERIFY_OPTIONS: OptionSpec[] = [
-  { flags: '--allowlist <file>', description: 'the allowlist (default: .stax/allowlist.json)' },
-  { flags: '--trusted-keys <file>', description: 'Ed25519 verifier keys; when given (or .stax/trusted-keys.txt exists) a signature by one of them is required' },
-  { flags: '--hmac-key-file <file>', description: 'the HMAC key, mode 600 (default: $STAX_HMAC_KEY)' },
-  { flags: '--guard-trail <file>', description: 'the guard trail that records every decision (default: .stax/guard.jsonl)' },
-  { flags: '--no-guard-trail', description: 'neither check nor write the guard trail: no rollback detection, nothing recorded' },
-];
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-
-function verifyOptions(options: Record<string, unknown>, ctx: RunContext) {
-  return {
-    cwd: ctx.io.cwd,
-    env: ctx.io.env,
-    allowlist: str(options.allowlist),
-    trustedKeys: str(options.trustedKeys),
-    hmacKeyFile: str(options.hmacKeyFile),
-    guardTrail: options.guardTrail === false ? null : str(options.guardTrail),
-  };
-}
 
 const WHEN_NPM_RUNS_IT =
   'When npm runs it: npm 12 runs the preinstall script of a bare npm install before it resolves or fetches anything, and that of npm ci ' +
